@@ -1,0 +1,160 @@
+//! Reading and writing one identity's key, and sending the same write to replicas and the
+//! AOF as a deterministic command with an absolute expiry.
+
+use crate::core::machine::Change;
+use crate::core::record::Record;
+use redis_module::raw::{self, KeyMode, KeyType};
+use redis_module::{Context, RedisError, RedisString};
+
+/// The server's clock, in unix milliseconds.
+pub fn now_ms() -> u64 {
+    // SAFETY: the API table is filled at load; Milliseconds only reads the clock.
+    match unsafe { raw::RedisModule_Milliseconds } {
+        Some(milliseconds) => unsafe { milliseconds() }.max(0) as u64,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
+    }
+}
+
+/// An open key, closed when dropped.
+pub struct StoredKey<'a> {
+    ctx: &'a Context,
+    name: RedisString,
+    key: *mut raw::RedisModuleKey,
+}
+
+impl<'a> StoredKey<'a> {
+    pub fn open(ctx: &'a Context, name: &[u8], writable: bool) -> StoredKey<'a> {
+        let name = RedisString::create_from_slice(ctx.ctx, name);
+        let mode = if writable {
+            KeyMode::READ | KeyMode::WRITE
+        } else {
+            KeyMode::READ
+        };
+        let key = raw::open_key(ctx.ctx, name.inner, mode);
+        StoredKey { ctx, name, key }
+    }
+
+    fn key_type(&self) -> KeyType {
+        if self.key.is_null() {
+            return KeyType::Empty;
+        }
+        // SAFETY: `key` is an open key handle until drop.
+        let code = unsafe { raw::RedisModule_KeyType.map_or(0, |f| f(self.key)) };
+        if code == raw::REDISMODULE_KEYTYPE_EMPTY as i32 {
+            KeyType::Empty
+        } else if code == raw::REDISMODULE_KEYTYPE_STRING as i32 {
+            KeyType::String
+        } else {
+            KeyType::Hash // any other type: only "not ours" matters
+        }
+    }
+
+    /// The stored record; `None` when the key does not exist. A key of another type, or a
+    /// string that is not a record, is an error and is left alone.
+    pub fn read(&self) -> Result<Option<Record>, RedisError> {
+        match self.key_type() {
+            KeyType::Empty => Ok(None),
+            KeyType::String => {
+                let mut len: usize = 0;
+                let ptr = raw::string_dma(self.key, &mut len, raw::KeyMode::READ);
+                if ptr.is_null() {
+                    return Err(RedisError::Str("ERR could not read the identity's key"));
+                }
+                // SAFETY: Redis hands out `len` readable bytes that live while the key is open
+                // and unmodified; they are decoded (copied) at once.
+                let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+                Record::decode(bytes).map(Some).map_err(|e| {
+                    RedisError::String(format!(
+                        "WRONGTYPE the key for this identity is not an OTP record: {e}"
+                    ))
+                })
+            }
+            _ => Err(RedisError::WrongType),
+        }
+    }
+
+    pub fn exists(&self) -> Result<bool, RedisError> {
+        match self.key_type() {
+            KeyType::Empty => Ok(false),
+            KeyType::String => Ok(true),
+            _ => Err(RedisError::WrongType),
+        }
+    }
+
+    /// Writes the change here and replicates it as `SET key value PXAT t` or `DEL key`.
+    pub fn apply(&self, change: Change) -> Result<(), RedisError> {
+        match change {
+            Change::Unchanged => Ok(()),
+            Change::Delete => self.delete(),
+            Change::Store(record) => self.store(&record),
+        }
+    }
+
+    pub fn delete(&self) -> Result<(), RedisError> {
+        if self.key_type() == KeyType::Empty {
+            return Ok(());
+        }
+        // SAFETY: open for writing; DeleteKey is in every Redis with modules.
+        let status = unsafe { raw::RedisModule_DeleteKey.map_or(1, |f| f(self.key)) };
+        if status != raw::REDISMODULE_OK as i32 {
+            return Err(RedisError::Str("ERR could not delete the identity's key"));
+        }
+        self.ctx.replicate("DEL", &[&self.name]);
+        Ok(())
+    }
+
+    fn store(&self, record: &Record) -> Result<(), RedisError> {
+        let value = record.encode();
+        let expires_at = record.expires_at();
+        let value_string = RedisString::create_from_slice(self.ctx.ctx, &value);
+        if raw::string_set(self.key, value_string.inner) != raw::Status::Ok {
+            return Err(RedisError::Str("ERR could not write the identity's key"));
+        }
+        self.expire_at(expires_at)?;
+        let at = expires_at.to_string();
+        self.ctx.replicate(
+            "SET",
+            &[self.name.as_slice(), &value[..], b"PXAT", at.as_bytes()],
+        );
+        Ok(())
+    }
+
+    /// Sets the absolute expiry the replicas get, to the millisecond.
+    fn expire_at(&self, at_ms: u64) -> Result<(), RedisError> {
+        // SAFETY: SetAbsExpire (Redis 7.2+, Valkey) takes the open key and unix ms.
+        if let Some(set_abs_expire) = unsafe { raw::RedisModule_SetAbsExpire } {
+            if unsafe { set_abs_expire(self.key, at_ms as i64) } == raw::REDISMODULE_OK as i32 {
+                return Ok(());
+            }
+            return Err(RedisError::Str("ERR could not set the key's expiry"));
+        }
+        // Redis 7.0 only has a relative SetExpire, which reads the clock again and can land a
+        // millisecond off what was replicated; PEXPIREAT is exact.
+        let at = at_ms.to_string();
+        let name = self.name.as_slice();
+        self.ctx
+            .call("PEXPIREAT", &[name, at.as_bytes()])
+            .map(|_| ())
+    }
+}
+
+impl Drop for StoredKey<'_> {
+    fn drop(&mut self) {
+        if !self.key.is_null() {
+            raw::close_key(self.key);
+        }
+    }
+}
+
+/// Hides client arguments from SLOWLOG, MONITOR and the logs (Redis 7.0+).
+pub fn redact(ctx: &Context, positions: std::ops::Range<usize>, argc: usize) {
+    // SAFETY: positions are checked against argc; the function only marks arguments.
+    if let Some(redact) = unsafe { raw::RedisModule_RedactClientCommandArgument } {
+        for pos in positions.take_while(|&p| p < argc) {
+            unsafe { redact(ctx.ctx, pos as i32) };
+        }
+    }
+}
