@@ -1,0 +1,44 @@
+# redis-otp: `make run` starts Redis with the module, `make test` runs everything CI runs.
+
+CARGO ?= cargo
+SECRET_FILE ?= otp.secret
+RELEASE_SO := target/release/libredis_otp.so
+DEBUG_SO := target/debug/libredis_otp.so
+
+.PHONY: all deps build release run secret test lint unit integration clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(CARGO) build
+
+release: deps
+	$(CARGO) build --release
+
+# A local secret for `make run`: 48 random bytes, base64, readable by you only.
+secret: $(SECRET_FILE)
+$(SECRET_FILE):
+	@umask 077 && head -c 48 /dev/urandom | base64 -w0 > $@ && echo >> $@
+	@echo "created $@ (mode 0600)"
+
+run: release secret
+	redis-server ./redis.conf
+
+lint: deps
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+unit: deps
+	$(CARGO) test --lib
+
+# Integration tests start their own redis-server processes with the debug build loaded.
+integration: build
+	OTP_MODULE=$(CURDIR)/$(DEBUG_SO) $(CARGO) test --tests
+
+test: lint integration
+
+clean:
+	$(CARGO) clean
