@@ -35,7 +35,10 @@ fn defaults_are_visible_with_config_get() {
 fn config_set_applies_at_once_and_checks_ranges() {
     let server = Server::start();
     let mut con = server.connection();
-    let _: () = query(&mut con, &["CONFIG", "SET", "otp.digits", "8", "otp.ttl", "30"]);
+    let _: () = query(
+        &mut con,
+        &["CONFIG", "SET", "otp.digits", "8", "otp.ttl", "30"],
+    );
     let code = generate(&mut con, "alice");
     assert_eq!(code.len(), 8);
     assert_eq!(status_field(&mut con, "alice", "ttl"), 30);
@@ -52,7 +55,11 @@ fn config_set_applies_at_once_and_checks_ranges() {
         let text = error_text(&mut con, &["CONFIG", "SET", name, value]);
         assert!(text.contains(&format!("{name} must be {range}")), "{text}");
     }
-    assert_eq!(config_get(&mut con, "otp.digits"), "8", "a refused SET changes nothing");
+    assert_eq!(
+        config_get(&mut con, "otp.digits"),
+        "8",
+        "a refused SET changes nothing"
+    );
     for name in ["otp.key-prefix", "otp.secret-file"] {
         let text = error_text(&mut con, &["CONFIG", "SET", name, "x"]);
         assert!(text.contains("immutable"), "{text}");
@@ -121,7 +128,9 @@ fn bad_load_arguments_refuse_the_load_naming_the_setting() {
         // An out-of-range redis.conf line also stops the load, and does not hide the
         // lines after it.
         (
-            Setup::new().config("otp.digits", "3").config("otp.ttl", "30"),
+            Setup::new()
+                .config("otp.digits", "3")
+                .config("otp.ttl", "30"),
             "otp.digits must be between 4 and 10, got 3",
         ),
         (
@@ -144,9 +153,18 @@ fn secret_file_problems_refuse_the_load() {
     let unreadable = dir.join("dir-not-file");
     std::fs::create_dir_all(&unreadable).unwrap();
     for (path, expected) in [
-        ("/nonexistent/otp.secret".to_string(), "cannot read otp.secret-file '/nonexistent/otp.secret'"),
-        (short.to_string_lossy().into_owned(), "is too short: the secret is 20 bytes, it must be at least 32"),
-        (unreadable.to_string_lossy().into_owned(), "cannot read otp.secret-file"),
+        (
+            "/nonexistent/otp.secret".to_string(),
+            "cannot read otp.secret-file '/nonexistent/otp.secret'",
+        ),
+        (
+            short.to_string_lossy().into_owned(),
+            "is too short: the secret is 20 bytes, it must be at least 32",
+        ),
+        (
+            unreadable.to_string_lossy().into_owned(),
+            "cannot read otp.secret-file",
+        ),
         (String::new(), "otp.secret-file is not set"),
     ] {
         let setup = Setup {
@@ -155,7 +173,10 @@ fn secret_file_problems_refuse_the_load() {
         };
         let log = Server::fail_to_start(setup);
         assert!(log.contains(expected), "expected {expected:?} in:\n{log}");
-        assert!(!log.contains("only-twenty-bytes"), "the secret leaked into the log");
+        assert!(
+            !log.contains("only-twenty-bytes"),
+            "the secret leaked into the log"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -170,12 +191,23 @@ fn module_load_at_runtime_fails_with_a_bad_secret() {
     let module = module_path().to_string_lossy().into_owned();
     let text = error_text(
         &mut con,
-        &["MODULE", "LOAD", &module, "secret-file", "/nonexistent/otp.secret"],
+        &[
+            "MODULE",
+            "LOAD",
+            &module,
+            "secret-file",
+            "/nonexistent/otp.secret",
+        ],
     );
     assert!(text.starts_with("ERR"), "{text}");
-    assert!(server.log().contains("cannot read otp.secret-file '/nonexistent/otp.secret'"));
+    assert!(server
+        .log()
+        .contains("cannot read otp.secret-file '/nonexistent/otp.secret'"));
     let secret = server.dir.join("otp.secret").to_string_lossy().into_owned();
-    let _: () = query(&mut con, &["MODULE", "LOAD", &module, "secret-file", &secret]);
+    let _: () = query(
+        &mut con,
+        &["MODULE", "LOAD", &module, "secret-file", &secret],
+    );
     assert_eq!(generate(&mut con, "alice").len(), 6);
 }
 
@@ -185,7 +217,9 @@ fn readable_secret_file_is_warned_about() {
     assert!(!server.log().contains("readable by group or others"));
     set_mode(&server.dir.join("otp.secret"), 0o644);
     server.restart();
-    assert!(server.log().contains("has mode 644: it is readable by group or others"));
+    assert!(server
+        .log()
+        .contains("has mode 644: it is readable by group or others"));
 }
 
 #[test]

@@ -70,7 +70,10 @@ fn monitor_and_slowlog_show_no_identity_or_code() {
         }
     }
     let monitored = String::from_utf8_lossy(&seen).to_string();
-    assert!(monitored.to_lowercase().contains("otp.verify"), "{monitored}");
+    assert!(
+        monitored.to_lowercase().contains("otp.verify"),
+        "{monitored}"
+    );
     assert!(monitored.contains("(redacted)"), "{monitored}");
     assert!(!monitored.contains("5559876543"), "{monitored}");
     assert!(!monitored.contains(&code), "{monitored}");

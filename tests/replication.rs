@@ -37,7 +37,10 @@ fn snapshot(con: &mut Connection) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
     keys.into_iter()
         .map(|key| {
             let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(con).expect("DUMP");
-            let at: i64 = redis::cmd("PEXPIRETIME").arg(&key).query(con).expect("PEXPIRETIME");
+            let at: i64 = redis::cmd("PEXPIRETIME")
+                .arg(&key)
+                .query(con)
+                .expect("PEXPIRETIME");
             (key, dump, at)
         })
         .collect()
@@ -72,7 +75,10 @@ fn replica_holds_the_same_state() {
     assert_eq!(all_keys(&mut p).len(), 1);
     assert_eq!(verify(&mut p, "alice", &wrong(&code)), "INVALID");
     assert_same(&mut p, &mut r, "VERIFY (wrong)");
-    assert_eq!(comparable_status(&mut p, "alice"), comparable_status(&mut r, "alice"));
+    assert_eq!(
+        comparable_status(&mut p, "alice"),
+        comparable_status(&mut r, "alice")
+    );
     assert_eq!(status_field(&mut r, "alice", "attempts_left"), 2);
     assert_eq!(status_state(&mut r, "alice"), "pending");
 
@@ -130,7 +136,13 @@ fn aof_holds_only_deterministic_writes() {
     }
     let text = String::from_utf8_lossy(&aof);
     assert!(text.contains("PXAT"), "writes carry an absolute expiry");
-    assert!(!text.to_lowercase().contains("otp.generate"), "the command itself is not logged");
-    assert!(!text.contains("+15550001111"), "the identity is not in the AOF");
+    assert!(
+        !text.to_lowercase().contains("otp.generate"),
+        "the command itself is not logged"
+    );
+    assert!(
+        !text.contains("+15550001111"),
+        "the identity is not in the AOF"
+    );
     assert!(!text.contains(&code), "the code is not in the AOF");
 }
