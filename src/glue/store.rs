@@ -124,15 +124,15 @@ impl<'a> StoredKey<'a> {
 
     /// Sets the absolute expiry the replicas get, to the millisecond.
     fn expire_at(&self, at_ms: u64) -> Result<(), RedisError> {
-        // SAFETY: SetAbsExpire (Redis 7.2+, Valkey) takes the open key and unix ms.
+        // SAFETY: SetAbsExpire takes the open key and unix ms.
         if let Some(set_abs_expire) = unsafe { raw::RedisModule_SetAbsExpire } {
             if unsafe { set_abs_expire(self.key, at_ms as i64) } == raw::REDISMODULE_OK as i32 {
                 return Ok(());
             }
             return Err(RedisError::Str("ERR could not set the key's expiry"));
         }
-        // Redis 7.0 only has a relative SetExpire, which reads the clock again and can land a
-        // millisecond off what was replicated; PEXPIREAT is exact.
+        // A server without SetAbsExpire only has the relative SetExpire, which reads the clock
+        // again and can land a millisecond off what was replicated; PEXPIREAT is exact.
         let at = at_ms.to_string();
         let name = self.name.as_slice();
         self.ctx
