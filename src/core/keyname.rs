@@ -5,6 +5,8 @@
 //! to the same Redis Cluster slot as the identity itself: cluster clients route the command
 //! by the identity (its declared key), and resharding moves the stored key along with it.
 
+use super::limits;
+
 /// Bytes of the identity MAC that name the key: 112 bits, 19 base64url characters.
 pub const NAME_HASH_LEN: usize = 14;
 pub const SLOTS: usize = 16_384;
@@ -12,20 +14,34 @@ pub const SLOTS: usize = 16_384;
 const TAG_ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const MAX_TAG_LEN: usize = 4;
 
-/// CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with.
+/// CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with; table-driven, since
+/// every command hashes its identity.
 pub fn crc16(bytes: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &byte in bytes {
-        crc ^= u16::from(byte) << 8;
-        for _ in 0..8 {
+    bytes.iter().fold(0u16, |crc, &byte| {
+        (crc << 8) ^ CRC16_TABLE[usize::from((crc >> 8) as u8 ^ byte)]
+    })
+}
+
+const CRC16_TABLE: [u16; 256] = crc16_table();
+
+const fn crc16_table() -> [u16; 256] {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
             crc = if crc & 0x8000 != 0 {
                 (crc << 1) ^ 0x1021
             } else {
                 crc << 1
             };
+            bit += 1;
         }
+        table[i] = crc;
+        i += 1;
     }
-    crc
+    table
 }
 
 /// The cluster slot of a key, honouring a `{hash tag}` the way Redis does.
@@ -101,30 +117,51 @@ impl SlotTags {
 
 const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-fn push_base64url(out: &mut Vec<u8>, bytes: &[u8]) {
-    for chunk in bytes.chunks(3) {
-        let mut group = [0u8; 3];
-        group[..chunk.len()].copy_from_slice(chunk);
-        let n = (u32::from(group[0]) << 16) | (u32::from(group[1]) << 8) | u32::from(group[2]);
-        let chars = chunk.len() + 1;
-        for k in 0..chars {
-            out.push(BASE64URL[((n >> (18 - 6 * k)) & 63) as usize]);
+/// Longest name: the longest prefix, braces, the longest tag and the hash.
+const MAX_NAME_LEN: usize = limits::MAX_KEY_PREFIX_LEN + 2 + MAX_TAG_LEN + 19;
+
+/// A key name built on the stack: every command makes one, so no allocation.
+pub struct KeyName {
+    bytes: [u8; MAX_NAME_LEN],
+    len: usize,
+}
+
+impl KeyName {
+    fn push(&mut self, bytes: &[u8]) {
+        let room = MAX_NAME_LEN - self.len;
+        let take = bytes.len().min(room);
+        self.bytes[self.len..self.len + take].copy_from_slice(&bytes[..take]);
+        self.len += take;
+    }
+
+    fn push_base64url(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(3) {
+            let mut group = [0u8; 3];
+            group[..chunk.len()].copy_from_slice(chunk);
+            let n = (u32::from(group[0]) << 16) | (u32::from(group[1]) << 8) | u32::from(group[2]);
+            for k in 0..=chunk.len() {
+                self.push(&[BASE64URL[((n >> (18 - 6 * k)) & 63) as usize]]);
+            }
         }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
-/// The stored key for an identity, given the identity's MAC.
-pub fn key_name(prefix: &[u8], tags: &SlotTags, identity: &[u8], identity_mac: &[u8]) -> Vec<u8> {
-    let tag = tags.tag(key_slot(identity));
-    let mut name = Vec::with_capacity(prefix.len() + tag.len() + 2 + 19);
-    name.extend_from_slice(prefix);
-    name.push(b'{');
-    name.extend_from_slice(tag);
-    name.push(b'}');
-    push_base64url(
-        &mut name,
-        &identity_mac[..NAME_HASH_LEN.min(identity_mac.len())],
-    );
+/// The stored key for an identity, given the identity's MAC. The prefix is at most
+/// `MAX_KEY_PREFIX_LEN` bytes (checked at load).
+pub fn key_name(prefix: &[u8], tags: &SlotTags, identity: &[u8], identity_mac: &[u8]) -> KeyName {
+    let mut name = KeyName {
+        bytes: [0; MAX_NAME_LEN],
+        len: 0,
+    };
+    name.push(&prefix[..prefix.len().min(limits::MAX_KEY_PREFIX_LEN)]);
+    name.push(b"{");
+    name.push(tags.tag(key_slot(identity)));
+    name.push(b"}");
+    name.push_base64url(&identity_mac[..NAME_HASH_LEN.min(identity_mac.len())]);
     name
 }
 
@@ -182,26 +219,38 @@ mod tests {
             b"x",
         ] {
             let name = key_name(b"otp:", tags, identity, &mac);
-            assert_eq!(key_slot(&name), key_slot(identity));
-            assert!(name.starts_with(b"otp:{"));
+            assert_eq!(key_slot(name.as_bytes()), key_slot(identity));
+            assert!(name.as_bytes().starts_with(b"otp:{"));
         }
     }
 
     #[test]
     fn key_name_is_compact_and_printable() {
         let name = key_name(b"otp:", tags(), b"alice", &[0xFFu8; 32]);
-        let text = String::from_utf8(name).expect("ascii");
+        let text = String::from_utf8(name.as_bytes().to_vec()).expect("ascii");
         assert!(text.len() <= 4 + 5 + 19, "{text}");
         assert!(text.ends_with("__________________8"), "{text}");
     }
 
     #[test]
     fn base64url_known_values() {
-        let mut out = Vec::new();
-        push_base64url(&mut out, b"foobar");
-        assert_eq!(out, b"Zm9vYmFy");
-        out.clear();
-        push_base64url(&mut out, b"fo");
-        assert_eq!(out, b"Zm8");
+        let empty = || KeyName {
+            bytes: [0; MAX_NAME_LEN],
+            len: 0,
+        };
+        let mut name = empty();
+        name.push_base64url(b"foobar");
+        assert_eq!(name.as_bytes(), b"Zm9vYmFy");
+        let mut name = empty();
+        name.push_base64url(b"fo");
+        assert_eq!(name.as_bytes(), b"Zm8");
+    }
+
+    #[test]
+    fn longest_prefix_fits() {
+        let prefix = [b'p'; 64];
+        let name = key_name(&prefix, tags(), b"alice", &[1u8; 32]);
+        assert!(name.as_bytes().starts_with(&prefix));
+        assert!(name.as_bytes().ends_with(b"}AQEBAQEBAQEBAQEBAQE"));
     }
 }

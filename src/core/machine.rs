@@ -148,11 +148,40 @@ fn keep(record: Record, now: u64) -> Change {
     }
 }
 
+pub const MAX_DIGITS: usize = 10;
+
+/// A code: up to ten ASCII digits, kept on the stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    digits: [u8; MAX_DIGITS],
+    len: usize,
+}
+
+impl Code {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.digits[..self.len]
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Code(..)")
+    }
+}
+
 /// A code of exactly `digits` digits, leading zeros kept, uniform over all of them.
-pub fn draw_code<R: Rng + ?Sized>(digits: u32, rng: &mut R) -> String {
-    let space = 10u64.pow(digits);
-    let value = rng.random_range(0..space);
-    format!("{value:0width$}", width = digits as usize)
+pub fn draw_code<R: Rng + ?Sized>(digits: u32, rng: &mut R) -> Code {
+    let len = (digits as usize).min(MAX_DIGITS);
+    let mut value = rng.random_range(0..10u64.pow(len as u32));
+    let mut code = Code {
+        digits: [b'0'; MAX_DIGITS],
+        len,
+    };
+    for slot in code.digits[..len].iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    code
 }
 
 /// OTP.GENERATE: refuse, or issue a new code that replaces any pending one.
@@ -163,7 +192,7 @@ pub fn generate<R: Rng + ?Sized>(
     spec: CodeSpec,
     rng: &mut R,
     mac_of: impl FnOnce(&[u8]) -> CodeMac,
-) -> Result<(String, Change), Refusal> {
+) -> Result<(Code, Change), Refusal> {
     let mut record = stored.settle(now);
     if record.is_locked(now) {
         return Err(Refusal::Locked {
@@ -331,7 +360,8 @@ mod tests {
 
     fn issue(record: Record, now: u64, p: &Policy, rng: &mut StdRng) -> (String, Record) {
         let (code, change) = generate(record, now, p, spec(p), rng, mac).expect("generate");
-        (code, stored(change))
+        let text = String::from_utf8(code.as_bytes().to_vec()).expect("digits");
+        (text, stored(change))
     }
 
     fn guess(record: Record, now: u64, p: &Policy, code: &str) -> (Verdict, Record) {
@@ -354,12 +384,12 @@ mod tests {
         for digits in 4..=10 {
             for _ in 0..200 {
                 let code = draw_code(digits, &mut rng);
-                assert_eq!(code.len(), digits as usize);
-                assert!(code.bytes().all(|b| b.is_ascii_digit()));
+                assert_eq!(code.as_bytes().len(), digits as usize);
+                assert!(code.as_bytes().iter().all(u8::is_ascii_digit));
             }
         }
         let zero_led = (0..2000)
-            .filter(|_| draw_code(4, &mut rng).starts_with('0'))
+            .filter(|_| draw_code(4, &mut rng).as_bytes()[0] == b'0')
             .count();
         // One in ten codes starts with 0; 2000 draws give about 200.
         assert!((120..=280).contains(&zero_led), "{zero_led}");
@@ -370,7 +400,10 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(2);
         let mut counts = [0u32; 10_000];
         for _ in 0..200_000 {
-            let code: usize = draw_code(4, &mut rng).parse().expect("digits");
+            let code: usize = std::str::from_utf8(draw_code(4, &mut rng).as_bytes())
+                .expect("ascii")
+                .parse()
+                .expect("digits");
             counts[code] += 1;
         }
         // Expected 20 per value; chi-square with 9999 degrees of freedom stays near 10000.

@@ -12,15 +12,28 @@ use std::sync::Arc;
 
 type Handler = fn(&Context, &Engine, &[&[u8]]) -> RedisResult;
 
+/// Arguments a command usually has at most; more go to the heap.
+const INLINE_ARGS: usize = 8;
+
 /// Runs a command with its secret arguments redacted, and turns a panic into an error reply:
 /// a panic that escaped would abort the server.
 fn run(ctx: &Context, args: &[RedisString], secret_args: usize, handler: Handler) -> RedisResult {
     redact(ctx, 1..1 + secret_args, args.len());
-    let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+    let mut inline: [&[u8]; INLINE_ARGS] = [&[]; INLINE_ARGS];
+    let heap: Vec<&[u8]>;
+    let bytes: &[&[u8]] = if args.len() <= INLINE_ARGS {
+        for (slot, arg) in inline.iter_mut().zip(args) {
+            *slot = arg.as_slice();
+        }
+        &inline[..args.len()]
+    } else {
+        heap = args.iter().map(|a| a.as_slice()).collect();
+        &heap
+    };
     let Some(engine): Option<Arc<Engine>> = engine::current() else {
         return Err(RedisError::Str("ERR redis-otp is not initialised"));
     };
-    catch_unwind(AssertUnwindSafe(|| handler(ctx, &engine, &bytes))).unwrap_or_else(|_| {
+    catch_unwind(AssertUnwindSafe(|| handler(ctx, &engine, bytes))).unwrap_or_else(|_| {
         Err(RedisError::Str(
             "ERR redis-otp internal error (see the server log); nothing was changed",
         ))
@@ -43,7 +56,7 @@ fn generate(ctx: &Context, engine: &Engine, args: &[&[u8]]) -> RedisResult {
         attempts: parsed.attempts.unwrap_or(policy.attempts),
     };
     let (name, identity_mac) = engine.locate(parsed.identity);
-    let key = StoredKey::open(ctx, &name, true);
+    let key = StoredKey::open(ctx, name.as_bytes(), true);
     let stored = key.read()?.unwrap_or_default();
     let now = now_ms();
     let outcome = machine::generate(stored, now, &policy, spec, &mut rand::rng(), |code| {
@@ -53,7 +66,8 @@ fn generate(ctx: &Context, engine: &Engine, args: &[&[u8]]) -> RedisResult {
         Ok((code, change)) => {
             key.apply(change)?;
             stats::GENERATED.bump();
-            Ok(RedisValue::BulkString(code))
+            reply_bulk(ctx, code.as_bytes());
+            Ok(RedisValue::NoReply)
         }
         Err(refusal) => {
             match refusal {
@@ -69,7 +83,7 @@ fn generate(ctx: &Context, engine: &Engine, args: &[&[u8]]) -> RedisResult {
 fn verify(ctx: &Context, engine: &Engine, args: &[&[u8]]) -> RedisResult {
     let parsed = args::parse_verify(args).map_err(arg_error)?;
     let (name, identity_mac) = engine.locate(parsed.identity);
-    let key = StoredKey::open(ctx, &name, true);
+    let key = StoredKey::open(ctx, name.as_bytes(), true);
     let Some(stored) = key.read()? else {
         stats::EXPIRED.bump();
         return Ok(RedisValue::SimpleStringStatic(Verdict::Expired.as_str()));
@@ -92,7 +106,7 @@ fn verify(ctx: &Context, engine: &Engine, args: &[&[u8]]) -> RedisResult {
 fn status(ctx: &Context, engine: &Engine, args: &[&[u8]]) -> RedisResult {
     let identity = args::parse_identity_only(args).map_err(arg_error)?;
     let (name, _) = engine.locate(identity);
-    let stored = StoredKey::open(ctx, &name, false)
+    let stored = StoredKey::open(ctx, name.as_bytes(), false)
         .read()?
         .unwrap_or_default();
     let st = machine::status(stored, now_ms(), &config::policy());
@@ -121,7 +135,7 @@ fn reply_bulk(ctx: &Context, bytes: &[u8]) {
 fn cancel(ctx: &Context, engine: &Engine, args: &[&[u8]]) -> RedisResult {
     let identity = args::parse_identity_only(args).map_err(arg_error)?;
     let (name, _) = engine.locate(identity);
-    let key = StoredKey::open(ctx, &name, true);
+    let key = StoredKey::open(ctx, name.as_bytes(), true);
     let Some(stored) = key.read()? else {
         return Ok(RedisValue::Integer(0));
     };
@@ -133,7 +147,7 @@ fn cancel(ctx: &Context, engine: &Engine, args: &[&[u8]]) -> RedisResult {
 fn reset(ctx: &Context, engine: &Engine, args: &[&[u8]]) -> RedisResult {
     let identity = args::parse_identity_only(args).map_err(arg_error)?;
     let (name, _) = engine.locate(identity);
-    let key = StoredKey::open(ctx, &name, true);
+    let key = StoredKey::open(ctx, name.as_bytes(), true);
     if !key.exists()? {
         return Ok(RedisValue::Integer(0));
     }

@@ -1,7 +1,7 @@
 //! What the commands share once the module has loaded: the keys from the secret, the key
 //! prefix and the slot tags. Built in `init`, dropped in `deinit`.
 
-use crate::core::keyname::{key_name, SlotTags};
+use crate::core::keyname::{key_name, KeyName, SlotTags};
 use crate::secret::Keys;
 use std::sync::{Arc, RwLock};
 
@@ -13,7 +13,7 @@ pub struct Engine {
 
 impl Engine {
     /// The stored key for an identity, and the identity's MAC (the code MAC binds to it).
-    pub fn locate(&self, identity: &[u8]) -> (Vec<u8>, [u8; 32]) {
+    pub fn locate(&self, identity: &[u8]) -> (KeyName, [u8; 32]) {
         let identity_mac = self.keys.identity_mac(identity);
         let name = key_name(&self.prefix, &self.tags, identity, &identity_mac);
         (name, identity_mac)

@@ -109,17 +109,48 @@ impl<'a> StoredKey<'a> {
     fn store(&self, record: &Record) -> Result<(), RedisError> {
         let value = record.encode();
         let expires_at = record.expires_at();
-        let value_string = RedisString::create_from_slice(self.ctx.ctx, &value);
-        if raw::string_set(self.key, value_string.inner) != raw::Status::Ok {
-            return Err(RedisError::Str("ERR could not write the identity's key"));
+        if !self.overwrite_in_place(&value) {
+            let value_string = RedisString::create_from_slice(self.ctx.ctx, &value);
+            if raw::string_set(self.key, value_string.inner) != raw::Status::Ok {
+                return Err(RedisError::Str("ERR could not write the identity's key"));
+            }
         }
         self.expire_at(expires_at)?;
-        let at = expires_at.to_string();
-        self.ctx.replicate(
-            "SET",
-            &[self.name.as_slice(), &value[..], b"PXAT", at.as_bytes()],
-        );
+        // SAFETY: "sbcl" takes a module string, a buffer and its length, a C string and a
+        // long long, in that order; all live for the call.
+        if let Some(replicate) = unsafe { raw::RedisModule_Replicate } {
+            unsafe {
+                replicate(
+                    self.ctx.ctx,
+                    c"SET".as_ptr(),
+                    c"sbcl".as_ptr(),
+                    self.name.inner,
+                    value.as_ptr(),
+                    value.len(),
+                    c"PXAT".as_ptr(),
+                    expires_at as std::os::raw::c_longlong,
+                )
+            };
+        }
         Ok(())
+    }
+
+    /// Rewrites an existing record of the same size through direct memory access. StringSet
+    /// would delete the key and add it again (several dictionary operations, and the expiry
+    /// entry dropped and re-made); a new key still goes through StringSet, which stores the
+    /// value as one compact embedded string.
+    fn overwrite_in_place(&self, value: &[u8]) -> bool {
+        if self.key_type() != KeyType::String {
+            return false;
+        }
+        let mut len: usize = 0;
+        let ptr = raw::string_dma(self.key, &mut len, raw::KeyMode::WRITE);
+        if ptr.is_null() || len != value.len() {
+            return false;
+        }
+        // SAFETY: Redis hands out `len` writable bytes of the key's own (unshared) value.
+        unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), ptr.cast::<u8>(), len) };
+        true
     }
 
     /// Sets the absolute expiry the replicas get, to the millisecond.
