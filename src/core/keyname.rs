@@ -135,14 +135,20 @@ impl KeyName {
     }
 
     fn push_base64url(&mut self, bytes: &[u8]) {
+        let mut out = [0u8; 4 * NAME_HASH_LEN.div_ceil(3)];
+        let mut len = 0;
         for chunk in bytes.chunks(3) {
             let mut group = [0u8; 3];
             group[..chunk.len()].copy_from_slice(chunk);
             let n = (u32::from(group[0]) << 16) | (u32::from(group[1]) << 8) | u32::from(group[2]);
             for k in 0..=chunk.len() {
-                self.push(&[BASE64URL[((n >> (18 - 6 * k)) & 63) as usize]]);
+                if let Some(slot) = out.get_mut(len) {
+                    *slot = BASE64URL[((n >> (18 - 6 * k)) & 63) as usize];
+                    len += 1;
+                }
             }
         }
+        self.push(&out[..len]);
     }
 
     pub fn as_bytes(&self) -> &[u8] {

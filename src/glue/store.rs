@@ -5,6 +5,7 @@ use crate::core::machine::Change;
 use crate::core::record::Record;
 use redis_module::raw::{self, KeyMode, KeyType};
 use redis_module::{Context, RedisError, RedisString};
+use std::cell::Cell;
 
 /// The server's clock, in unix milliseconds.
 pub fn now_ms() -> u64 {
@@ -23,6 +24,9 @@ pub struct StoredKey<'a> {
     ctx: &'a Context,
     name: RedisString,
     key: *mut raw::RedisModuleKey,
+    /// The expiry of the record `read` found: every write sets the key's expiry to its
+    /// record's `expires_at`, so this is the key's expiry too.
+    read_expiry: Cell<Option<u64>>,
 }
 
 impl<'a> StoredKey<'a> {
@@ -34,7 +38,12 @@ impl<'a> StoredKey<'a> {
             KeyMode::READ
         };
         let key = raw::open_key(ctx.ctx, name.inner, mode);
-        StoredKey { ctx, name, key }
+        StoredKey {
+            ctx,
+            name,
+            key,
+            read_expiry: Cell::new(None),
+        }
     }
 
     fn key_type(&self) -> KeyType {
@@ -66,11 +75,13 @@ impl<'a> StoredKey<'a> {
                 // SAFETY: Redis hands out `len` readable bytes that live while the key is open
                 // and unmodified; they are decoded (copied) at once.
                 let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
-                Record::decode(bytes).map(Some).map_err(|e| {
+                let record = Record::decode(bytes).map_err(|e| {
                     RedisError::String(format!(
                         "WRONGTYPE the key for this identity is not an OTP record: {e}"
                     ))
-                })
+                })?;
+                self.read_expiry.set(Some(record.expires_at()));
+                Ok(Some(record))
             }
             _ => Err(RedisError::WrongType),
         }
@@ -109,13 +120,18 @@ impl<'a> StoredKey<'a> {
     fn store(&self, record: &Record) -> Result<(), RedisError> {
         let value = record.encode();
         let expires_at = record.expires_at();
-        if !self.overwrite_in_place(&value) {
+        if self.overwrite_in_place(&value) {
+            // Most writes (a wrong guess, a resend inside the window) keep the expiry.
+            if self.read_expiry.get() != Some(expires_at) {
+                self.expire_at(expires_at)?;
+            }
+        } else {
             let value_string = RedisString::create_from_slice(self.ctx.ctx, &value);
             if raw::string_set(self.key, value_string.inner) != raw::Status::Ok {
                 return Err(RedisError::Str("ERR could not write the identity's key"));
             }
+            self.expire_at(expires_at)?;
         }
-        self.expire_at(expires_at)?;
         // SAFETY: "sbcl" takes a module string, a buffer and its length, a C string and a
         // long long, in that order; all live for the call.
         if let Some(replicate) = unsafe { raw::RedisModule_Replicate } {
