@@ -3,7 +3,7 @@
 
 use crate::core::machine::Change;
 use crate::core::record::Record;
-use redis_module::raw::{self, KeyMode, KeyType};
+use redis_module::raw::{self, KeyMode};
 use redis_module::{Context, RedisError, RedisString};
 use std::cell::Cell;
 
@@ -17,6 +17,14 @@ pub fn now_ms() -> u64 {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0),
     }
+}
+
+/// What the identity's key holds, as far as this module cares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyType {
+    Empty,
+    String,
+    Other,
 }
 
 /// An open key, closed when dropped.
@@ -57,7 +65,7 @@ impl<'a> StoredKey<'a> {
         } else if code == raw::REDISMODULE_KEYTYPE_STRING as i32 {
             KeyType::String
         } else {
-            KeyType::Hash // any other type: only "not ours" matters
+            KeyType::Other
         }
     }
 
@@ -83,7 +91,7 @@ impl<'a> StoredKey<'a> {
                 self.read_expiry.set(Some(record.expires_at()));
                 Ok(Some(record))
             }
-            _ => Err(RedisError::WrongType),
+            KeyType::Other => Err(RedisError::WrongType),
         }
     }
 
@@ -91,7 +99,7 @@ impl<'a> StoredKey<'a> {
         match self.key_type() {
             KeyType::Empty => Ok(false),
             KeyType::String => Ok(true),
-            _ => Err(RedisError::WrongType),
+            KeyType::Other => Err(RedisError::WrongType),
         }
     }
 
