@@ -35,7 +35,7 @@ fn run(ctx: &Context, args: &[RedisString], secret_args: usize, handler: Handler
     };
     catch_unwind(AssertUnwindSafe(|| handler(ctx, &engine, bytes))).unwrap_or_else(|_| {
         Err(RedisError::Str(
-            "ERR redis-otp internal error (see the server log); nothing was changed",
+            "ERR redis-otp internal error, see the server log",
         ))
     })
 }
