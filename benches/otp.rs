@@ -6,7 +6,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{query, Server, Setup};
+use common::{query, used_memory, Server, Setup};
 use redis::Connection;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -84,18 +84,10 @@ fn run_case(server: &Server, con: &mut Connection, case: &Case, requests: usize)
     }
 }
 
-fn used_memory(con: &mut Connection) -> f64 {
-    let info: String = query(con, &["INFO", "memory"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
 /// Bytes per key: `fill` writes MEMORY_IDENTITIES keys in pipelined batches.
 fn bytes_per_key(con: &mut Connection, fill: impl Fn(&mut redis::Pipeline, usize)) -> f64 {
     let _: () = query(con, &["FLUSHALL", "SYNC"]);
-    let before = used_memory(con);
+    let before = used_memory(con) as f64;
     for start in (0..MEMORY_IDENTITIES).step_by(10_000) {
         let mut pipe = redis::pipe();
         for i in start..(start + 10_000).min(MEMORY_IDENTITIES) {
@@ -103,7 +95,7 @@ fn bytes_per_key(con: &mut Connection, fill: impl Fn(&mut redis::Pipeline, usize
         }
         let _: () = pipe.query(con).expect("fill");
     }
-    (used_memory(con) - before) / MEMORY_IDENTITIES as f64
+    (used_memory(con) as f64 - before) / MEMORY_IDENTITIES as f64
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

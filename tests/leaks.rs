@@ -8,14 +8,6 @@ use common::*;
 const FLOWS: usize = 200_000;
 const BATCH: usize = 2_000;
 
-fn used_memory(con: &mut redis::Connection) -> i64 {
-    let info: String = query(con, &["INFO", "memory"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("used_memory")
-}
-
 #[test]
 fn memory_returns_after_many_flows() {
     let server = Server::start_with(Setup::new().config("otp.cooldown", "0"));

@@ -343,13 +343,29 @@ pub fn status_state(con: &mut Connection, identity: &str) -> String {
         .expect("state field")
 }
 
+/// One field of an INFO section, as text.
+pub fn info_field(con: &mut Connection, section: &str, field: &str) -> String {
+    let info: String = query(con, &["INFO", section]);
+    info.lines()
+        .find_map(|line| line.strip_prefix(&format!("{field}:")))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}:\n{info}"))
+}
+
 /// `INFO otp` counters by name (without the `otp_` prefix).
 pub fn info_counter(con: &mut Connection, name: &str) -> u64 {
-    let info: String = query(con, &["INFO", "otp"]);
-    info.lines()
-        .find_map(|line| line.strip_prefix(&format!("otp_{name}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no otp_{name} in INFO otp:\n{info}"))
+    let value = info_field(con, "otp", &format!("otp_{name}"));
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("otp_{name} is not a number: {value}"))
+}
+
+/// Bytes the server has allocated (`used_memory`).
+pub fn used_memory(con: &mut Connection) -> i64 {
+    let value = info_field(con, "memory", "used_memory");
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("used_memory is not a number: {value}"))
 }
 
 /// Every key in the database (SCAN).
