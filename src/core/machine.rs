@@ -133,12 +133,6 @@ impl StatusState {
     }
 }
 
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The change that stores `record`, or removes the key once nothing in it is left.
 fn keep(record: Record, now: u64) -> Change {
     if record.expires_at() > now {
